@@ -27,12 +27,13 @@ SCALE ?= 1.0
 DAGSTER_PORT ?= 3000
 export SUPERSET_PORT ?= 8088
 
-.PHONY: help install system-deps env data materialize demo test docs stop clean
+.PHONY: help install system-deps env data dbt-manifest materialize superset-up demo live test docs stop clean
 
 help:
 	@echo "make demo   - install, generate data, materialize everything, start Dagster (:$(DAGSTER_PORT)) and Superset (:$(SUPERSET_PORT))"
 	@echo "make test   - install and run the whole test suite"
 	@echo "make docs   - build the dbt docs site (lineage, columns, metrics)"
+	@echo "make live   - stream live source traffic (events, orders, tickets, payments) until interrupted"
 	@echo "make stop   - stop the UIs started by make demo"
 
 # --- installation ---------------------------------------------------------------------------------
@@ -74,24 +75,40 @@ data: $(VENV)/.installed
 		$(BIN)/python -m simulator generate --seed $(SEED) --scale $(SCALE); \
 	else echo "==> source data present in $(ZHISHU_DATA_DIR)/source (delete it to regenerate)"; fi
 
-materialize: install data
+# The dbt manifest is built here (never parsed at import time by the code location).
+dbt-manifest: $(VENV)/.installed env
+	$(BIN)/dagster-dbt project prepare-and-package --file orchestration/dbt_project.py
+
+materialize: install data dbt-manifest
 	@echo "==> materializing every asset on $(ZHISHU_WAREHOUSE)"
 	$(BIN)/dagster asset materialize --select '*' -m orchestration.definitions
 
-demo: materialize
+superset-up: $(SUPERSET_VENV)/.installed env
+	$(SUPERSET_BIN)/python superset/manage.py init
+	$(SUPERSET_BIN)/python superset/manage.py import
+	$(SUPERSET_BIN)/python superset/manage.py start
+
+demo: materialize superset-up
 	@bash scripts/start_uis.sh
+
+# Keep appending events, orders, tickets and payments in real time (about 50 events/s) for freshness.
+live: $(VENV)/.installed
+	$(BIN)/python -m simulator live --rate 50
 
 stop:
 	@bash scripts/stop_uis.sh
+	@if [ -x $(SUPERSET_BIN)/python ]; then $(SUPERSET_BIN)/python superset/manage.py stop || true; fi
 
 docs: $(VENV)/.installed env
-	cd dbt_project && $(BIN)/dbt docs generate --profiles-dir . --target $(DBT_TARGET)
+	mkdir -p $(ZHISHU_DATA_DIR)/warehouse
+	cd dbt_project && ZHISHU_DUCKDB_PATH=$${ZHISHU_DUCKDB_PATH:-$(ZHISHU_DATA_DIR)/warehouse/zhishu.duckdb} $(BIN)/dbt docs generate --profiles-dir . --target $(DBT_TARGET)
 	@echo "dbt docs: $(CURDIR)/dbt_project/target/index.html (serve with: cd dbt_project && $(BIN)/dbt docs serve --profiles-dir .)"
 
 # --- tests ----------------------------------------------------------------------------------------
 
+# Tests build their own warehouses in temporary folders: the demo's settings are not passed on.
 test: install
-	$(BIN)/pytest
+	env -u ZHISHU_DATA_DIR -u DAGSTER_HOME -u ZHISHU_WAREHOUSE -u DBT_TARGET -u SUPERSET_PORT $(BIN)/pytest
 
 clean: stop
 	rm -rf $(ZHISHU_DATA_DIR) dbt_project/target dbt_project/logs test-artifacts

@@ -29,3 +29,4 @@ wait_for "http://127.0.0.1:$dagster_port/server_info" "Dagster UI" 180
 
 echo
 echo "Dagster UI:  http://localhost:$dagster_port"
+echo "Superset:    http://localhost:${SUPERSET_PORT:-8088}  (admin password: printed by the first init, kept in $ZHISHU_DATA_DIR/superset/admin_credentials.json)"
