@@ -107,7 +107,7 @@ docs: $(VENV)/.installed env
 # --- tests ----------------------------------------------------------------------------------------
 
 # Tests build their own warehouses in temporary folders: the demo's settings are not passed on.
-test: install
+test: install dbt-manifest
 	env -u ZHISHU_DATA_DIR -u DAGSTER_HOME -u ZHISHU_WAREHOUSE -u DBT_TARGET -u SUPERSET_PORT $(BIN)/pytest
 
 clean: stop

@@ -327,7 +327,7 @@ def _forecast_report(selection: pd.DataFrame, summary: dict) -> dict:
     rows = selection.assign(_o=selection["series_level"].map(order)).sort_values(["_o", "series_id"])
     table = pd.DataFrame({
         "series": rows["series_id"], "level": rows["series_level"], "chosen": rows["model"],
-        "1-WAPE": 1 - rows["wape"], "naive 1-WAPE": 1 - rows["baseline_wape"],
+        "1-WAPE": 1 - rows["wape"], "seasonal_naive 1-WAPE": 1 - rows["baseline_wape"],
         "beats naive": rows["beats_baseline"].map({True: "yes", False: "NO"}),
         "accuracy": [mf.bar(1 - w) for w in rows["wape"]],
     })
@@ -623,8 +623,11 @@ def churn_scores(
     labelled = snapshots[snapshots["cutoff_date"] < observed_until].reset_index(drop=True)
     scoring = snapshots[snapshots["cutoff_date"] == observed_until].reset_index(drop=True)
     if config.degrade_shuffle_labels:
-        context.log.warning("TEST HOOK degrade_shuffle_labels: churn labels are shuffled")
-        labelled["churned_30d"] = np.random.default_rng(0).permutation(labelled["churned_30d"].to_numpy())
+        # Training cut-offs only: the degraded model is still evaluated on the true latest labels.
+        context.log.warning("TEST HOOK degrade_shuffle_labels: training churn labels are shuffled")
+        training = labelled["cutoff_date"] < labelled["cutoff_date"].max()
+        labelled.loc[training, "churned_30d"] = np.random.default_rng(0).permutation(
+            labelled.loc[training, "churned_30d"].to_numpy())
     model, metrics, _ = train_churn(labelled)
     thresholds = {"min_accuracy": config.min_accuracy, "min_roc_auc": config.min_roc_auc}
     gate = churn_gate(metrics, **thresholds)
@@ -691,8 +694,11 @@ def ticket_routing(
     settled = tickets[tickets["ticket_status"].isin(SETTLED_TICKET_STATUSES)].reset_index(drop=True)
     open_tickets = tickets[tickets["ticket_status"].isin(OPEN_TICKET_STATUSES)].reset_index(drop=True)
     if config.degrade_shuffle_labels:
+        # Training part only (train_routing holds out the latest tickets): evaluated on true queues.
         context.log.warning("TEST HOOK degrade_shuffle_labels: training queues are shuffled")
-        settled["queue"] = np.random.default_rng(0).permutation(settled["queue"].to_numpy())
+        order = pd.to_datetime(settled["opened_at"]).sort_values(kind="stable").index
+        training = order[: len(order) - max(1, int(round(len(order) * config.holdout_fraction)))]
+        settled.loc[training, "queue"] = np.random.default_rng(0).permutation(settled.loc[training, "queue"].to_numpy())
     model, metrics = train_routing(settled, holdout_fraction=config.holdout_fraction)
     thresholds = {"min_accuracy": config.min_accuracy}
     gate = routing_gate(metrics, **thresholds)

@@ -85,7 +85,7 @@ class DashboardResult:
 
 def make_driver(width: int = 1600, height: int = 1200, capture_network: bool = False):
     """Headless Chromium with a fresh profile. capture_network: keep the DevTools network log, so
-    chart_data_requests() can read what the page asked the server for."""
+    network_requests() can read what the page asked the server for."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -147,27 +147,41 @@ def drain_network(driver) -> None:
     driver.get_log("performance")
 
 
-def chart_data_requests(driver) -> list[dict[str, Any]]:
-    """Bodies of the POST /api/v1/chart/data requests since the last drain (needs capture_network)."""
+def network_requests(driver) -> list[dict[str, Any]]:
+    """Requests the page sent since the last drain (needs capture_network): url, method, post body."""
     import json
 
-    bodies = []
+    out = []
+    by_id: dict[str, dict[str, Any]] = {}
     for entry in driver.get_log("performance"):
         message = json.loads(entry["message"])["message"]
+        if message.get("method") == "Network.loadingFailed":
+            item = by_id.get(message["params"]["requestId"])
+            if item is not None:  # e.g. blockedReason "csp": refused by the page's policy, never sent
+                item["blocked"] = message["params"].get("blockedReason")
+            continue
         if message.get("method") != "Network.requestWillBeSent":
             continue
         request = message["params"]["request"]
-        if "/api/v1/chart/data" not in request["url"] or request.get("method") != "POST":
-            continue
-        post = request.get("postData")
-        if post is None:
+        item = {"url": request["url"], "method": request.get("method"), "body": request.get("postData"),
+                "blocked": None}
+        by_id[message["params"]["requestId"]] = item
+        if item["method"] == "POST" and item["body"] is None and "/api/v1/chart/data" in item["url"]:
             try:
-                post = driver.execute_cdp_cmd("Network.getRequestPostData",
-                                              {"requestId": message["params"]["requestId"]})["postData"]
+                item["body"] = driver.execute_cdp_cmd("Network.getRequestPostData",
+                                                      {"requestId": message["params"]["requestId"]})["postData"]
             except Exception:  # noqa: BLE001 - body no longer available
-                continue
-        bodies.append(json.loads(post))
-    return bodies
+                pass
+        out.append(item)
+    return out
+
+
+def chart_data_bodies(requests_seen: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Bodies of the POST /api/v1/chart/data requests among network_requests()."""
+    import json
+
+    return [json.loads(r["body"]) for r in requests_seen
+            if "/api/v1/chart/data" in r["url"] and r["method"] == "POST" and r["body"]]
 
 
 # Cell texts of one column of the table chart whose title contains arguments[0].

@@ -33,7 +33,7 @@ MECHANICS_RUN_CONFIG = {
     "ops": {
         "ml__forecast_backtest": {"config": {"candidates": ["auto_theta", "seasonal_naive"]}},
         "ml__demand_forecast": {"config": {"min_accuracy": 0.5}},
-        "ml__churn_scores": {"config": {"min_roc_auc": 0.6, "n_cutoffs": 5}},
+        "ml__churn_scores": {"config": {"min_roc_auc": 0.7}},
         "inventory_policy": {"config": {"min_turnover_uplift": -1.0}},
     }
 }

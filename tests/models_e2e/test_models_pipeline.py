@@ -208,7 +208,7 @@ DEGRADED_RUN_CONFIG = {
         # choice cannot beat the baseline either (and the backtest stays cheap).
         "ml__forecast_backtest": {"config": {"candidates": ["seasonal_naive"], "degrade_shuffle_history": True}},
         "ml__demand_forecast": {"config": {"min_accuracy": 0.5}},
-        "ml__churn_scores": {"config": {"degrade_shuffle_labels": True, "min_roc_auc": 0.6, "n_cutoffs": 5}},
+        "ml__churn_scores": {"config": {"degrade_shuffle_labels": True, "min_roc_auc": 0.7}},
         "ml__ticket_routing": {"config": {"degrade_shuffle_labels": True}},
     }
 }
@@ -244,7 +244,7 @@ def test_degraded_models_are_blocked_and_previous_versions_keep_serving(models_p
     assert set(models_platform.query("SELECT model_version FROM ml.churn_scores")["model_version"]) == {before[CHURN]}
     assert set(models_platform.query("SELECT model_version FROM ml.ticket_routing")["model_version"]) == {before[ROUTING]}
     churn_auc = metrics[(metrics["family"] == CHURN) & ~metrics["gate_passed"] & (metrics["metric"] == "roc_auc")]
-    assert churn_auc["value"].iloc[0] < 0.6
+    assert churn_auc["value"].iloc[0] < 0.7  # trained on shuffled labels, scored on the true ones
 
 
 def test_forecast_partition_run_replaces_only_its_category(models_platform, first_run):

@@ -54,8 +54,14 @@ def test_dashboard_renders_every_chart_without_error(driver, superset_server, da
     assert not result.failures, f"{slug}:\n" + "\n".join(result.failures)
     assert result.render_ms is not None
 
+    seen = browser.network_requests(driver)
+    # Nothing leaves the platform: every request goes to Superset itself (no telemetry, fonts, tiles).
+    external = {r["url"][:80] for r in seen if not r["blocked"]
+                and not r["url"].startswith((superset_server.base_url, "data:", "blob:"))}
+    assert not external, f"{slug}: requests outside Superset: {external}"
+
     # What the browser asked for is what we store: same query objects, chart by chart.
-    sent = browser.chart_data_requests(driver)
+    sent = browser.chart_data_bodies(seen)
     stored = _stored_queries()
     uuid_by_id = _chart_uuids(admin_api, superset_server.base_url, dash)
     compared: set[int] = set()  # a slow page may see the 30 s auto-refresh: count charts, not requests
