@@ -59,10 +59,13 @@ def landing_event_ids(landing: Path) -> set[str]:
 
 
 def run_everything(dbt_manifest):
-    from orchestration import definitions
+    # The foundation path: ingestion, dbt and the serving copy. The model, experiment and mining layers
+    # have their own end-to-end tests (tests/models_e2e, tests/orchestration_analytics).
+    from orchestration import dbt, ingestion, serving
     from orchestration.resources import build_resources
 
-    return dg.materialize(list(definitions.defs.assets), resources=build_resources(), raise_on_error=False)
+    assets = [*ingestion.defs.assets, *dbt.defs.assets, *serving.defs.assets]
+    return dg.materialize(assets, resources=build_resources(), raise_on_error=False)
 
 
 def reconcile(simulated_sources: Path, warehouse) -> None:
