@@ -16,8 +16,6 @@ Definitions
   render cold/warm  navigation start -> every chart drawn (or failed) in Chromium, measured in the
                     page's own clock; cold opens the dashboard with ?force=true (no cache), warm
                     reopens it normally. The browser's static assets are cached after the first page.
-                    A tabbed dashboard counts its first tab (Superset loads other tabs on opening
-                    them; their warm times, from the click, are reported separately).
 Platform targets: every dashboard rendered in < 3 s, p95 warm chart query < 100 ms.
 """
 
@@ -105,21 +103,14 @@ def bench_browser(base: str, username: str, password: str, dashboards: list[dict
         browser.login(driver, base, username, password)
         driver.get(f"{base}/superset/welcome/")  # load the JS bundles once: they are not what we measure
         for dash in dashboards:
-            tabs = browser.tab_chart_counts(dash["position"])
-            n = tabs[0][1] if tabs else dash["chart_count"]  # a tabbed dashboard opens on its first tab
-            cold = browser.open_dashboard(driver, base, dash["slug"], n, timeout_s=120, force=True, tabbed=bool(tabs))
-            warm = browser.open_dashboard(driver, base, dash["slug"], n, timeout_s=120, screenshot_dir=screenshots,
-                                          tabbed=bool(tabs))
+            n = dash["chart_count"]
+            cold = browser.open_dashboard(driver, base, dash["slug"], n, timeout_s=120, force=True)
+            warm = browser.open_dashboard(driver, base, dash["slug"], n, timeout_s=120, screenshot_dir=screenshots)
             out[dash["slug"]] = {
                 "render_cold_ms": round(cold.render_ms, 1) if cold.render_ms else None,
                 "render_warm_ms": round(warm.render_ms, 1) if warm.render_ms else None,
-                "charts_rendered_on_open": n,
                 "failures": warm.failures,
             }
-            if tabs:  # the other tabs, warm, measured from the click
-                out[dash["slug"]]["tab_render_warm_ms"] = {
-                    title: round(browser.visit_tab(driver, i, count, timeout_s=120).render_ms or -1, 1)
-                    for i, (title, count) in enumerate(tabs[1:], start=1)}
     finally:
         driver.quit()
     return out
@@ -150,8 +141,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"chart data: {dash['slug']} ...", flush=True)
         results[dash["slug"]] = bench_api(session, base, dash, args.repeats)
         dash["chart_count"] = results[dash["slug"]]["charts"]
-        full = session.get(f"{base}/api/v1/dashboard/{dash['id']}", timeout=30).json()["result"]
-        dash["position"] = json.loads(full["position_json"] or "{}")
     if not args.no_browser:
         print("rendering in Chromium ...", flush=True)
         for slug, r in bench_browser(base, args.username, args.password, dashboards,

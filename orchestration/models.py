@@ -180,12 +180,7 @@ def _metadata(values: dict) -> dict:
     return clean
 
 
-ID_COLUMNS = ("warehouse_id", "product_id", "customer_id", "ticket_id")
-
-
 def _write(session, table: str, frame: pd.DataFrame, date_columns: Sequence[str] = (), append: bool = False) -> int:
-    # Keys read back from the warehouse with NULLs come as floats; they are stored as integers.
-    frame = frame.astype({c: "Int64" for c in ID_COLUMNS if c in frame})
     data = mf.to_arrow(frame, date_columns)
     if append:
         return session.append_table(ML_SCHEMA, table, data)
@@ -280,14 +275,6 @@ def forecast_backtest(
                 written[table] = _write(session, table, frame, dates, append=True) if frame is not None else 0
             elif frame is not None:
                 written[table] = _write(session, table, frame, dates)
-    if not context.has_partition_key:
-        # One run did every category: record each partition as materialized too, so the partition
-        # view (and any backfill planning) sees them as fresh.
-        per_partition = labels.groupby("forecast_partition")["series_id"].nunique()
-        for partition in selected:
-            context.log_event(dg.AssetMaterialization(
-                asset_key=FORECAST_BACKTEST_KEY, partition=partition,
-                metadata={"series": int(per_partition.get(partition, 0)), "backtest_run": "all categories in one run"}))
     metadata: dict = {"partitions": ", ".join(selected), "rows_written": dg.MetadataValue.json(written),
                       "dagster/row_count": written.get("forecast_backtest_scores", 0)}
     if result is not None:
@@ -491,8 +478,7 @@ def inventory_policy(
         "FROM ml.demand_forecast WHERE series_level = 'category_warehouse'"
     ) if _table_exists(warehouse, "demand_forecast") else pd.DataFrame()
     if forecast.empty:
-        raise dg.Failure("ml.demand_forecast serves no category x warehouse series: no forecast version was ever "
-                         "promoted, or the promoted one was fitted without the category_warehouse level")
+        raise dg.Failure("no served demand forecast (ml.demand_forecast): no forecast version was ever promoted")
     selection = warehouse.read_sql("SELECT * FROM ml.forecast_model_selection")
     predictions = warehouse.read_sql(
         "SELECT series_id, category, warehouse_id, model, fold, ds, y, yhat FROM ml.forecast_backtest_predictions "
@@ -586,13 +572,11 @@ class ChurnConfig(dg.Config):
 
 
 def churn_inputs(warehouse: WarehouseResource, since: pd.Timestamp) -> dict[str, pd.DataFrame]:
-    """The churn feature tables; customers in a fixed order, so both warehouses train the same model
-    (row order reaches the boosting's early-stopping split)."""
     day = since.date()
     return {
         "customers": warehouse.read_sql(
             "SELECT customer_id, signed_up_at, acquisition_channel, current_plan_tier, current_billing_mode, "
-            "churned_at FROM marts.dim_customer ORDER BY customer_id"),
+            "churned_at FROM marts.dim_customer"),
         "activity": warehouse.read_sql(
             "SELECT customer_id, activity_date, events, sessions, orders, "
             "CAST(revenue_amount AS DOUBLE PRECISION) AS revenue FROM marts.fct_customer_daily_activity"),
@@ -606,8 +590,7 @@ def churn_inputs(warehouse: WarehouseResource, since: pd.Timestamp) -> dict[str,
             "SELECT customer_id, touched_at, touch_type FROM staging.stg_oltp__marketing_touches "
             "WHERE touched_at >= ?", (day,)),
         "subscriptions": warehouse.read_sql(
-            "SELECT customer_id, plan_code, billing_mode, started_at, cancelled_at FROM marts.fct_subscriptions "
-            "ORDER BY customer_id, started_at, subscription_id"),
+            "SELECT customer_id, plan_code, billing_mode, started_at, cancelled_at FROM marts.fct_subscriptions"),
     }
 
 
@@ -707,8 +690,7 @@ def ticket_routing(
     model_registry: ModelRegistryResource,
 ) -> dg.MaterializeResult:
     tickets = warehouse.read_sql(
-        "SELECT ticket_id, subject, body, queue, opened_at, ticket_status FROM staging.stg_oltp__support_tickets "
-        "ORDER BY opened_at, ticket_id")
+        "SELECT ticket_id, subject, body, queue, opened_at, ticket_status FROM staging.stg_oltp__support_tickets")
     settled = tickets[tickets["ticket_status"].isin(SETTLED_TICKET_STATUSES)].reset_index(drop=True)
     open_tickets = tickets[tickets["ticket_status"].isin(OPEN_TICKET_STATUSES)].reset_index(drop=True)
     if config.degrade_shuffle_labels:

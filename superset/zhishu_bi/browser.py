@@ -22,8 +22,7 @@ CHROMIUM_FLAGS = (
 
 # One JS pass over the dashboard grid: per chart, is it loading, failed, empty or drawn?
 _CHART_STATES_JS = """
-const root = arguments[0] ? document.querySelector(arguments[0]) : document;
-const charts = root ? [...root.querySelectorAll('[data-test="chart-grid-component"]')] : [];
+const charts = [...document.querySelectorAll('[data-test="chart-grid-component"]')];
 return charts.map(c => {
   const alert = c.querySelector('[role="alert"], .ant-alert-error');
   const empty = c.querySelector('.ant-empty, [data-test="empty-state"], .empty-state');
@@ -45,13 +44,10 @@ return charts.map(c => {
 # Resolves (inside the page) when every expected chart is drawn or failed: the moment is taken in the
 # page's own clock, so the render time does not include WebDriver polling.
 _WAIT_RENDERED_JS = """
-const expected = arguments[0], timeoutMs = arguments[1], rootSelector = arguments[2];
-const done = arguments[arguments.length - 1];
+const expected = arguments[0], timeoutMs = arguments[1], done = arguments[arguments.length - 1];
 const t0 = performance.now();
 function settled() {
-  const root = rootSelector ? document.querySelector(rootSelector) : document;
-  if (!root) return false;
-  const charts = [...root.querySelectorAll('[data-test="chart-grid-component"]')];
+  const charts = [...document.querySelectorAll('[data-test="chart-grid-component"]')];
   if (charts.length < expected) return false;
   return charts.every(c => !c.querySelector('[data-test="loading-indicator"], img.loading, [aria-label="Loading"]')
     && (c.querySelector('[role="alert"], .ant-alert-error, .ant-empty, [data-test="empty-state"]')
@@ -121,19 +117,12 @@ def login(driver, base_url: str, username: str, password: str, timeout: float = 
     wait.until(lambda d: "/login" not in d.current_url)
 
 
-# charts of the visible dashboard tab (Superset also wraps the whole grid in a tab pane: skip that one)
-ACTIVE_TAB = '.ant-tabs-tabpane-active[id*="-panel-TAB-"]'
-
-
 def open_dashboard(driver, base_url: str, slug: str, expected_charts: int, timeout_s: float = 60,
-                   screenshot_dir: Path | None = None, force: bool = False, tabbed: bool = False) -> DashboardResult:
-    """Open a dashboard and wait until every chart settled. force: bypass the data cache.
-    tabbed: the dashboard has top-level tabs; expected_charts counts the first tab's charts (Superset
-    loads the other tabs' charts only when they are opened: see visit_tab)."""
+                   screenshot_dir: Path | None = None, force: bool = False) -> DashboardResult:
+    """Open a dashboard and wait until every chart settled. force: bypass the data cache."""
     driver.get(f"{base_url}/superset/dashboard/{slug}/" + ("?force=true" if force else ""))
-    root = ACTIVE_TAB if tabbed else None
-    outcome = driver.execute_async_script(_WAIT_RENDERED_JS, expected_charts, int(timeout_s * 1000), root)
-    states = driver.execute_script(_CHART_STATES_JS, root)
+    outcome = driver.execute_async_script(_WAIT_RENDERED_JS, expected_charts, int(timeout_s * 1000))
+    states = driver.execute_script(_CHART_STATES_JS)
     shot = None
     if screenshot_dir is not None:
         screenshot_dir.mkdir(parents=True, exist_ok=True)
@@ -142,42 +131,13 @@ def open_dashboard(driver, base_url: str, slug: str, expected_charts: int, timeo
     return DashboardResult(slug, outcome["at"] if outcome["ok"] else None, states, shot)
 
 
-def visit_tab(driver, index: int, expected_charts: int, timeout_s: float = 60,
-              screenshot: Path | None = None) -> DashboardResult:
-    """Click the dashboard's index-th tab and wait until its charts settled (render_ms: since the click)."""
-    tabs = driver.find_elements("css selector", '[role="tab"]')
-    t0 = driver.execute_script("return performance.now()")
-    tabs[index].click()
-    outcome = driver.execute_async_script(_WAIT_RENDERED_JS, expected_charts, int(timeout_s * 1000), ACTIVE_TAB)
-    states = driver.execute_script(_CHART_STATES_JS, ACTIVE_TAB)
-    if screenshot is not None:
-        screenshot.parent.mkdir(parents=True, exist_ok=True)
-        full_page_screenshot(driver, screenshot)
-    return DashboardResult(f"tab {index}", outcome["at"] - t0 if outcome["ok"] else None, states, screenshot)
-
-
-def tab_chart_counts(position: dict[str, Any]) -> list[tuple[str, int]]:
-    """(tab title, number of charts) for each top-level tab of a dashboard layout, in order; [] if none."""
-    grid = position.get("GRID_ID", {})
-    tabs_ids = [c for c in grid.get("children", []) if c.startswith("TABS-")]
-    if not tabs_ids:
-        return []
-    out = []
-    for tab_id in position[tabs_ids[0]]["children"]:
-        n = sum(1 for node in position.values()
-                if isinstance(node, dict) and node.get("type") == "CHART" and tab_id in node.get("parents", []))
-        out.append((position[tab_id]["meta"]["text"], n))
-    return out
-
-
 def full_page_screenshot(driver, path: Path) -> None:
     """The dashboard scrolls inside the window: grow the window to the content, then capture."""
     size = driver.get_window_size()
     height = driver.execute_script(
-        "const bottoms = [...document.querySelectorAll('[data-test=\"chart-grid-component\"]')]"
-        "  .filter(c => c.offsetParent !== null).map(c => c.getBoundingClientRect().bottom + window.scrollY);"
-        "return Math.max(document.body.scrollHeight, ...bottoms, 0) + 40;")
-    driver.set_window_size(size["width"], min(max(int(height), size["height"]), 8000))
+        "const g = document.querySelector('[data-test=\"dashboard-content-wrapper\"]') || document.body;"
+        "return Math.max(document.body.scrollHeight, g.scrollHeight + g.getBoundingClientRect().top);")
+    driver.set_window_size(size["width"], min(max(int(height) + 40, size["height"]), 6000))
     time.sleep(0.5)  # echarts re-layout after the resize
     driver.save_screenshot(str(path))
     driver.set_window_size(size["width"], size["height"])

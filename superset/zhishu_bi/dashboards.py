@@ -226,7 +226,7 @@ def _build_dashboard(path: Path, spec: dict[str, Any], datasets: dict[str, dict[
         "label": spec["title"],
         "type": "dashboard",
         "maturity": "high",
-        "url": f"{settings.public_url()}/superset/dashboard/{spec.get('slug') or key.replace('_', '-')}/",
+        "url": f"http://localhost:{settings.port()}/superset/dashboard/{spec.get('slug') or key.replace('_', '-')}/",
         "description": (spec.get("description") or spec["title"]).strip(),
         "depends_on": sorted(_dbt_ref(datasets[t]) for t in used_tables),
         "owner": {"name": "Zhishu BI", "email": "bi@zhishu.local"},

@@ -53,11 +53,6 @@ def port() -> int:
     return int(env("SUPERSET_PORT", "8088"))
 
 
-def public_url() -> str:
-    """Where people open Superset (links in dbt exposures)."""
-    return (env("SUPERSET_PUBLIC_URL", "http://localhost:8088") or "").rstrip("/")
-
-
 def superset_env(base: dict[str, str] | None = None) -> dict[str, str]:
     """Environment for any Superset process: our config file, the Flask app."""
     out = dict(os.environ if base is None else base)

@@ -27,6 +27,18 @@ import models_pipeline as mp  # noqa: E402
 
 MECHANICS_SCALE = os.environ.get("ZHISHU_MODELS_TEST_SCALE", "0.05")
 
+# Forecast candidates kept fast for the mechanics run (Prophet's own tests live in tests/ml; the
+# targets test runs every candidate). Relaxed gates: see the module docstring.
+MECHANICS_RUN_CONFIG = {
+    "ops": {
+        "ml__forecast_backtest": {"config": {"candidates": ["auto_theta", "seasonal_naive"]}},
+        "ml__demand_forecast": {"config": {"min_accuracy": 0.5}},
+        "ml__churn_scores": {"config": {"min_roc_auc": 0.7}},
+        "inventory_policy": {"config": {"min_turnover_uplift": -1.0}},
+    }
+}
+
+
 @dataclass
 class FirstRun:
     result: dg.ExecuteInProcessResult
@@ -49,7 +61,7 @@ ML_TABLES = ("demand_forecast", "forecast_backtest_scores", "forecast_model_sele
 
 @pytest.fixture(scope="session")
 def first_run(models_platform: mp.Pipeline) -> FirstRun:
-    result = mp.run_models(models_platform, mp.MECHANICS_RUN_CONFIG)
+    result = mp.run_models(models_platform, MECHANICS_RUN_CONFIG)
     seconds = models_platform.seconds["models"]
     print(f"\nmodels run: {seconds:.0f} s")
     failures = mp.step_failures(result)

@@ -37,17 +37,6 @@ SIM_SEED = "42"
 SIM_END_DATE = "2026-11-24"
 UNSET = ("ZHISHU_SERVING_DUCKDB_PATH", "ZHISHU_SOURCES_CONFIG")
 
-# Forecast candidates kept fast for the mechanics run (Prophet's own tests live in tests/ml; the
-# targets test runs every candidate). Relaxed gates: see the module docstring.
-MECHANICS_RUN_CONFIG = {
-    "ops": {
-        "ml__forecast_backtest": {"config": {"candidates": ["auto_theta", "seasonal_naive"]}},
-        "ml__demand_forecast": {"config": {"min_accuracy": 0.5}},
-        "ml__churn_scores": {"config": {"min_roc_auc": 0.7}},
-        "inventory_policy": {"config": {"min_turnover_uplift": -1.0}},
-    }
-}
-
 
 def data_dir_env(data: Path, source: Path) -> dict[str, str]:
     """The variables tests/conftest.py's tmp_data_dir sets, for a session-wide data folder."""
@@ -144,7 +133,7 @@ class Pipeline:
                 partition_key=partition_key, tags=tags)
 
 
-def build_platform(root: Path, scale: str | None = None, source: Path | None = None, seed: str = SIM_SEED) -> Pipeline:
+def build_platform(root: Path, scale: str | None = None, source: Path | None = None) -> Pipeline:
     """Simulate (unless `source` is given), then ingest and dbt-build everything into <root>/data.
 
     (Not just the models' upstream: a dbt subset still runs the relationship tests of its models
@@ -157,7 +146,7 @@ def build_platform(root: Path, scale: str | None = None, source: Path | None = N
     if source is None:
         source = data / "source"
         started = time.perf_counter()
-        generate_source(source, scale or "0.1", seed)
+        generate_source(source, scale or "0.1")
         seconds["simulate"] = time.perf_counter() - started
     env = data_dir_env(data, source)
     with environment(env):
@@ -190,7 +179,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", type=Path, required=True, help="working folder (data/ is created inside)")
     parser.add_argument("--scale", default="0.1")
-    parser.add_argument("--seed", default=SIM_SEED)
     parser.add_argument("--source", type=Path, help="existing simulator output folder to reuse")
     parser.add_argument("--skip-platform", action="store_true", help="reuse <root>/data/warehouse as built")
     args = parser.parse_args(argv)
@@ -204,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         if args.root.exists() and (args.root / "data" / "warehouse").exists():
             shutil.rmtree(args.root / "data" / "warehouse")
-        pipeline = build_platform(args.root, args.scale, args.source, args.seed)
+        pipeline = build_platform(args.root, args.scale, args.source)
     result = run_models(pipeline)
     failures = step_failures(result)
     checks = [(e.asset_key.to_user_string(), e.check_name, e.passed) for e in result.get_asset_check_evaluations()

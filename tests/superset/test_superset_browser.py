@@ -46,22 +46,13 @@ def driver(superset_server):
 @pytest.mark.parametrize("slug", [d["slug"] for d in _specs()])
 def test_dashboard_renders_every_chart_without_error(driver, superset_server, dashboards, admin_api, slug):
     dash = next(d for d in dashboards if d["slug"] == slug)
-    spec = next(d for d in _specs() if d["slug"] == slug)
-    tabs = browser.tab_chart_counts(spec["position"])  # [] for a single-page dashboard
     browser.drain_network(driver)
-    first = tabs[0][1] if tabs else len(dash["charts"])
-    result = browser.open_dashboard(driver, superset_server.base_url, slug, first, timeout_s=120,
-                                    screenshot_dir=SCREENSHOTS, tabbed=bool(tabs))
+    result = browser.open_dashboard(driver, superset_server.base_url, slug, len(dash["charts"]),
+                                    timeout_s=120, screenshot_dir=SCREENSHOTS)
     assert result.screenshot and result.screenshot.exists()
-    results = [result]
-    for index, (title, count) in enumerate(tabs[1:], start=1):
-        results.append(browser.visit_tab(driver, index, count, timeout_s=120,
-                                         screenshot=SCREENSHOTS / f"{slug}-tab{index + 1}.png"))
-    on_screen = sum(len(r.charts) for r in results)
-    assert on_screen == len(dash["charts"]), f"{slug}: {on_screen} charts on screen of {len(dash['charts'])}"
-    failures = [f for r in results for f in r.failures]
-    assert not failures, f"{slug}:\n" + "\n".join(failures)
-    assert all(r.render_ms is not None for r in results)
+    assert len(result.charts) == len(dash["charts"]), f"{slug}: {len(result.charts)} charts on screen"
+    assert not result.failures, f"{slug}:\n" + "\n".join(result.failures)
+    assert result.render_ms is not None
 
     seen = browser.network_requests(driver)
     # Nothing leaves the platform: every request goes to Superset itself (no telemetry, fonts, tiles).
